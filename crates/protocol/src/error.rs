@@ -49,6 +49,10 @@ pub struct AwsError {
     pub message: String,
     /// The awsJson `__type` namespace, e.g. [`SQS_JSON_NAMESPACE`]; `None` writes the bare code.
     pub namespace: Option<String>,
+    /// Further members of the error's modeled shape, awsJson-shaped (restJson1:
+    /// `{"Reason": "...", "retryAfterSeconds": "1"}` for Lambda's `TooManyRequestsException`);
+    /// `Null` when none.
+    pub fields: serde_json::Value,
 }
 
 impl AwsError {
@@ -66,7 +70,14 @@ impl AwsError {
             sender_fault,
             message: message.into(),
             namespace: None,
+            fields: serde_json::Value::Null,
         }
+    }
+
+    /// Sets [`Self::fields`].
+    pub fn with_fields(mut self, fields: serde_json::Value) -> Self {
+        self.fields = fields;
+        self
     }
 
     /// A caller's error: HTTP 400, `Sender`.

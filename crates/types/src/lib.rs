@@ -7,10 +7,12 @@ pub mod arn;
 pub mod clock;
 pub mod context;
 pub mod ids;
+pub mod trace;
 
 pub use arn::Arn;
 pub use clock::{Clock, ManualClock, Millis, SharedClock, SystemClock};
 pub use context::RequestContext;
+pub use trace::TraceHeader;
 
 /// The account id used when a request's access key does not select another one.
 pub const DEFAULT_ACCOUNT: &str = "000000000000";

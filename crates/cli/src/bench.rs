@@ -15,70 +15,64 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{Duration, Instant};
 
 use anyhow::{Context, bail};
-use bytes::Bytes;
-use http_body_util::{BodyExt, Full};
-use hyper::client::conn::http1;
-use hyper_util::rt::TokioIo;
 use serde_json::{Value, json};
+
+use crate::client;
 use tokio::net::TcpStream;
 
 /// Arguments of `ponte bench`.
 #[derive(Debug, clap::Args)]
 pub struct BenchArgs {
-    /// What to measure.
-    #[arg(value_parser = ["sqs"])]
+    /// What to measure: `sqs` (send, receive+delete) or `lambda` (cold starts and warm
+    /// invokes of python, node and provided functions).
+    #[arg(value_parser = ["sqs", "lambda"])]
     target: String,
     /// A running server to measure instead of starting one.
     #[arg(long)]
-    endpoint: Option<String>,
+    pub(crate) endpoint: Option<String>,
     /// Start the server with `--ephemeral` (in memory) instead of a durable temp data dir.
     #[arg(long)]
-    ephemeral: bool,
+    pub(crate) ephemeral: bool,
     /// Concurrent keep-alive connections.
     #[arg(long, short = 'c', default_value_t = 1)]
-    connections: usize,
+    pub(crate) connections: usize,
     /// Messages to send (and then receive and delete).
     #[arg(long, short = 'n', default_value_t = 20_000)]
-    messages: u64,
+    pub(crate) messages: u64,
     /// Message body size in bytes.
     #[arg(long, default_value_t = 100)]
-    body_size: usize,
+    pub(crate) body_size: usize,
+    /// lambda: warm invokes per runtime.
+    #[arg(long, default_value_t = 500)]
+    pub(crate) invokes: usize,
+    /// lambda: cold starts measured per runtime.
+    #[arg(long, default_value_t = 5)]
+    pub(crate) cold_starts: usize,
+    /// lambda: runtimes to measure.
+    #[arg(
+        long,
+        value_delimiter = ',',
+        default_value = "python3.12,nodejs20.x,provided.al2023"
+    )]
+    pub(crate) runtimes: Vec<String>,
     /// Print the result as one JSON object on stdout.
     #[arg(long)]
-    json: bool,
+    pub(crate) json: bool,
 }
 
 /// Runs a benchmark.
 pub async fn run(args: BenchArgs) -> anyhow::Result<()> {
-    if args.target != "sqs" {
-        bail!("unknown bench target {}", args.target);
+    match args.target.as_str() {
+        "sqs" => {}
+        "lambda" => return crate::bench_lambda::run(&args).await,
+        other => bail!("unknown bench target {other}"),
     }
-    let mut child = None;
-    let mut _data_dir = None;
-    let endpoint = match &args.endpoint {
-        Some(e) => e.trim_end_matches('/').to_owned(),
-        None => {
-            let port = free_port()?;
-            let mut cmd = tokio::process::Command::new(std::env::current_exe()?);
-            cmd.args(["serve", "--port", &port.to_string()]);
-            if args.ephemeral {
-                cmd.arg("--ephemeral");
-            } else {
-                let dir = tempfile::tempdir()?;
-                cmd.arg("--data-dir").arg(dir.path());
-                _data_dir = Some(dir);
-            }
-            cmd.env("PONTE_LOG", "warn")
-                .stdout(Stdio::null())
-                .stderr(Stdio::inherit())
-                .kill_on_drop(true);
-            child = Some(cmd.spawn().context("starting ponte serve")?);
-            let endpoint = format!("http://127.0.0.1:{port}");
-            wait_ready(&endpoint).await?;
-            endpoint
-        }
+    let server = match &args.endpoint {
+        Some(e) => Spawned::external(e),
+        None => Spawned::start(args.ephemeral).await?,
     };
-    let server_pid = child.as_ref().and_then(|c| c.id());
+    let endpoint = server.endpoint.clone();
+    let server_pid = server.child.as_ref().and_then(|c| c.id());
     let addr = endpoint
         .strip_prefix("http://")
         .context("endpoint must be http://host:port")?
@@ -157,17 +151,16 @@ pub async fn run(args: BenchArgs) -> anyhow::Result<()> {
             );
         }
     }
-    if let Some(mut c) = child {
-        let _ = c.kill().await;
-    }
+    // Dropping the server kills the child (kill_on_drop) and removes its data dir.
+    drop(server);
     Ok(())
 }
 
-fn round(v: f64) -> f64 {
+pub(crate) fn round(v: f64) -> f64 {
     v.round()
 }
 
-fn round3(v: f64) -> f64 {
+pub(crate) fn round3(v: f64) -> f64 {
     (v * 1000.0).round() / 1000.0
 }
 
@@ -286,23 +279,11 @@ async fn receive_phase(args: &BenchArgs, addr: &str, url: &str) -> anyhow::Resul
 }
 
 /// One keep-alive HTTP/1.1 connection speaking awsJson to SQS.
-struct Conn {
-    sender: http1::SendRequest<Full<Bytes>>,
-    host: String,
-}
+struct Conn(client::Conn);
 
 impl Conn {
     async fn open(addr: &str) -> anyhow::Result<Self> {
-        let stream = TcpStream::connect(addr).await?;
-        stream.set_nodelay(true)?;
-        let (sender, connection) = http1::handshake(TokioIo::new(stream)).await?;
-        tokio::spawn(async move {
-            let _ = connection.await;
-        });
-        Ok(Self {
-            sender,
-            host: addr.to_owned(),
-        })
+        Ok(Self(client::Conn::open(addr, "bench", "us-east-1").await?))
     }
 
     /// [`Conn::call`], recording its latency in µs.
@@ -314,29 +295,55 @@ impl Conn {
     }
 
     async fn call(&mut self, op: &str, body: Value) -> anyhow::Result<Value> {
-        let req = http::Request::builder()
-            .method("POST")
-            .uri("/")
-            .header("host", &self.host)
-            .header("content-type", "application/x-amz-json-1.0")
-            .header("x-amz-target", format!("AmazonSQS.{op}"))
-            .header(
-                "authorization",
-                "AWS4-HMAC-SHA256 Credential=bench/20260101/us-east-1/sqs/aws4_request, \
-                 SignedHeaders=host, Signature=0",
-            )
-            .body(Full::new(Bytes::from(body.to_string())))?;
-        self.sender.ready().await?;
-        let resp = self.sender.send_request(req).await?;
-        let status = resp.status();
-        let bytes = resp.into_body().collect().await?.to_bytes();
-        if !status.is_success() {
-            bail!(
-                "{op} failed with {status}: {}",
-                String::from_utf8_lossy(&bytes)
-            );
+        self.0.call(client::SQS, op, body).await
+    }
+}
+
+/// A server to measure: a `ponte serve` child on a free port (killed on drop, its temp data
+/// dir removed), or an external endpoint.
+pub struct Spawned {
+    /// `http://127.0.0.1:<port>`.
+    pub endpoint: String,
+    /// The child, when started here.
+    pub child: Option<tokio::process::Child>,
+    _data_dir: Option<tempfile::TempDir>,
+}
+
+impl Spawned {
+    /// An already running server.
+    pub fn external(endpoint: &str) -> Self {
+        Spawned {
+            endpoint: endpoint.trim_end_matches('/').to_owned(),
+            child: None,
+            _data_dir: None,
         }
-        Ok(serde_json::from_slice(&bytes).unwrap_or(Value::Null))
+    }
+
+    /// Starts `ponte serve` (this binary) and waits until it accepts connections.
+    pub async fn start(ephemeral: bool) -> anyhow::Result<Self> {
+        let port = free_port()?;
+        let mut cmd = tokio::process::Command::new(std::env::current_exe()?);
+        cmd.args(["serve", "--port", &port.to_string()]);
+        let mut data_dir = None;
+        if ephemeral {
+            cmd.arg("--ephemeral");
+        } else {
+            let dir = tempfile::tempdir()?;
+            cmd.arg("--data-dir").arg(dir.path());
+            data_dir = Some(dir);
+        }
+        cmd.env("PONTE_LOG", "warn")
+            .stdout(Stdio::null())
+            .stderr(Stdio::inherit())
+            .kill_on_drop(true);
+        let child = cmd.spawn().context("starting ponte serve")?;
+        let endpoint = format!("http://127.0.0.1:{port}");
+        wait_ready(&endpoint).await?;
+        Ok(Spawned {
+            endpoint,
+            child: Some(child),
+            _data_dir: data_dir,
+        })
     }
 }
 

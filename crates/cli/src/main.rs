@@ -2,6 +2,9 @@
 //! clients of a running server. This file only parses the command line and wires crates together.
 
 mod bench;
+mod bench_lambda;
+mod client;
+mod logs;
 
 use std::path::PathBuf;
 
@@ -21,6 +24,8 @@ enum Command {
     Serve(ServeArgs),
     /// Measure throughput and latency against a server.
     Bench(bench::BenchArgs),
+    /// Print a function's logs (`/aws/lambda/<name>`), optionally following new ones.
+    Logs(logs::LogsArgs),
 }
 
 #[derive(Debug, clap::Args)]
@@ -115,5 +120,6 @@ fn main() -> anyhow::Result<()> {
             })
         }
         Command::Bench(args) => rt.block_on(bench::run(args)),
+        Command::Logs(args) => rt.block_on(logs::run(args)),
     }
 }

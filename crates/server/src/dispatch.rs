@@ -90,6 +90,32 @@ pub async fn handle(State(app): State<Arc<App>>, req: Request) -> Response {
             let resp = sqs(&app, &ctx, protocol, &operation, &path, params, &bytes).await;
             (format!("sqs.{operation}"), resp)
         }
+        Route::Aws {
+            service: Service::Lambda,
+            operation,
+            params,
+            ..
+        } => {
+            let resp = lambda(&app, &ctx, &operation, &params, &parts, &url_query, &bytes).await;
+            (format!("lambda.{operation}"), resp)
+        }
+        Route::Aws {
+            service: Service::Sns,
+            operation,
+            params,
+            ..
+        } => {
+            let resp = sns(&app, &ctx, &operation, params).await;
+            (format!("sns.{operation}"), resp)
+        }
+        Route::Aws {
+            service: service @ (Service::Logs | Service::Events),
+            operation,
+            ..
+        } => {
+            let resp = json_1_1(&app, &ctx, service, &operation, &bytes).await;
+            (format!("{}.{operation}", service.name()), resp)
+        }
         Route::UnknownTarget(target) => (
             target,
             json_error(
@@ -104,18 +130,6 @@ pub async fn handle(State(app): State<Arc<App>>, req: Request) -> Response {
                 format!("The action {action} is not valid for this endpoint."),
             );
             (action, xml_error(&err, &request_id))
-        }
-        Route::RestNotImplemented {
-            service,
-            operation,
-            labels,
-        } => {
-            let resp =
-                rest_not_implemented(service, &operation, &labels, &parts, &url_query, &bytes);
-            (
-                format!("{service}.{operation}"),
-                with_request_id(resp, &request_id),
-            )
         }
         Route::QueueUrlWithoutAction => (
             "unknown-operation".into(),
@@ -152,7 +166,7 @@ async fn sqs(
 ) -> Response {
     let model = ponte_protocol::model::sqs_query_model();
     let input = match protocol {
-        Protocol::Json => {
+        Protocol::Json | Protocol::Rest => {
             if body.is_empty() {
                 Ok(Value::Object(Default::default()))
             } else {
@@ -182,8 +196,8 @@ async fn sqs(
         Err(e) => Err(e),
     };
     match (protocol, result) {
-        (Protocol::Json, Ok(out)) => json_ok(&out, &ctx.request_id),
-        (Protocol::Json, Err(e)) => json_error(&e, &ctx.request_id),
+        (Protocol::Json | Protocol::Rest, Ok(out)) => json_ok(&out, &ctx.request_id),
+        (Protocol::Json | Protocol::Rest, Err(e)) => json_error(&e, &ctx.request_id),
         (Protocol::Query, Ok(out)) => {
             let xml = ponte_protocol::xml::encode_response(model, operation, &out, &ctx.request_id);
             xml_response(StatusCode::OK, xml, &ctx.request_id)
@@ -192,10 +206,11 @@ async fn sqs(
     }
 }
 
-/// A restJson1 operation Ponte recognises but has no engine for: the input is still decoded, so
-/// malformed requests get the service's own 400, and well-formed ones a 501 that names it.
-fn rest_not_implemented(
-    service: &str,
+/// Lambda (restJson1): the request is decoded with the model into the awsJson-shaped input,
+/// the output encoded back into status, headers and body; errors carry their modeled members.
+async fn lambda(
+    app: &App,
+    ctx: &RequestContext,
     operation: &str,
     labels: &[(String, String)],
     parts: &http::request::Parts,
@@ -208,23 +223,103 @@ fn rest_not_implemented(
         .filter_map(|(k, v)| Some((k.as_str().to_owned(), v.to_str().ok()?.to_owned())))
         .collect();
     let model = ponte_protocol::lambda_model();
-    let err =
+    let result =
         match ponte_protocol::rest::decode_input(model, operation, labels, query, &headers, body) {
-            Err(e) => e.to_aws_error(),
-            Ok(_) => AwsError::new(
-                "NotImplemented",
-                501,
-                false,
-                format!("Ponte does not implement {service}.{operation} yet."),
-            ),
+            Err(e) => Err(e.to_aws_error()),
+            Ok(input) => app.lambda.call(ctx, operation, input).await,
         };
-    let out = ponte_protocol::rest::encode_error(&err);
+    let out = match result {
+        Ok(output) => ponte_protocol::rest::encode_output(model, operation, &output),
+        Err(e) => {
+            if e.status >= 500 {
+                tracing::error!(code = %e.code, message = %e.message, "lambda internal error");
+            }
+            ponte_protocol::rest::encode_modeled_error(model, &e, &e.fields)
+        }
+    };
     let mut resp = Response::builder()
         .status(StatusCode::from_u16(out.status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR));
     for (k, v) in &out.headers {
         resp = resp.header(k.as_str(), v.as_str());
     }
-    resp.body(Body::from(out.body)).unwrap_or_default()
+    with_request_id(
+        resp.body(Body::from(out.body)).unwrap_or_default(),
+        &ctx.request_id,
+    )
+}
+
+/// SNS (awsQuery with XML responses).
+async fn sns(
+    app: &App,
+    ctx: &RequestContext,
+    operation: &str,
+    params: Vec<(String, String)>,
+) -> Response {
+    let model = ponte_protocol::sns_model();
+    let result = match ponte_protocol::query::decode_input(model, operation, &params) {
+        Err(e) => Err(e.to_aws_error()),
+        Ok(input) => app.sns.call(ctx, operation, input).await,
+    };
+    match result {
+        Ok(out) => {
+            let xml = ponte_protocol::xml::encode_response(model, operation, &out, &ctx.request_id);
+            xml_response(StatusCode::OK, xml, &ctx.request_id)
+        }
+        Err(e) => {
+            let xml = ponte_protocol::xml::encode_aws_error(model, &e, &ctx.request_id);
+            xml_response(
+                StatusCode::from_u16(e.status).unwrap_or(StatusCode::BAD_REQUEST),
+                xml,
+                &ctx.request_id,
+            )
+        }
+    }
+}
+
+const JSON_1_1: &str = "application/x-amz-json-1.1";
+
+/// awsJson 1.1 services (CloudWatch Logs, EventBridge): the body is the input object.
+async fn json_1_1(
+    app: &App,
+    ctx: &RequestContext,
+    service: Service,
+    operation: &str,
+    body: &[u8],
+) -> Response {
+    let input = if body.is_empty() {
+        Ok(Value::Object(Default::default()))
+    } else {
+        serde_json::from_slice::<Value>(body)
+            .ok()
+            .filter(Value::is_object)
+            .ok_or_else(|| AwsError::sender("SerializationException", "Malformed JSON body"))
+    };
+    let result = match input {
+        Err(e) => Err(e),
+        Ok(input) => match service {
+            Service::Logs => app.logs.call(ctx, operation, input).await,
+            Service::Events => app.events.call(ctx, operation, input).await,
+            _ => Err(AwsError::sender("UnknownOperationException", "")),
+        },
+    };
+    let (status, body) = match result {
+        Ok(out) => (StatusCode::OK, out.to_string()),
+        Err(e) => {
+            if e.status >= 500 {
+                tracing::error!(service = service.name(), code = %e.code, message = %e.message, "internal error");
+            }
+            (
+                StatusCode::from_u16(e.status).unwrap_or(StatusCode::BAD_REQUEST),
+                e.json_error_body(),
+            )
+        }
+    };
+    let resp = Response::builder()
+        .status(status)
+        .header(header::CONTENT_TYPE, JSON_1_1)
+        .body(Body::from(body))
+        .unwrap_or_default();
+    with_request_id(resp, &ctx.request_id)
 }
 
 /// The one mapping from SQS errors onto the AWS envelope.
@@ -232,7 +327,7 @@ fn sqs_error(e: &ponte_sqs::Error, protocol: Protocol) -> AwsError {
     let w = e.wire();
     let message = match protocol {
         Protocol::Query => e.query_message(),
-        Protocol::Json => e.to_string(),
+        Protocol::Json | Protocol::Rest => e.to_string(),
     };
     let mut err = AwsError::new(w.json_type, w.status, w.sender_fault, message)
         .with_namespace(SQS_JSON_NAMESPACE);
@@ -305,7 +400,11 @@ fn health(app: &App) -> Response {
     let body = serde_json::json!({
         "status": "ok",
         "version": env!("CARGO_PKG_VERSION"),
-        "services": { Service::Sqs.name(): "running" },
+        "services": Service::ALL
+            .iter()
+            .map(|s| (s.name().to_owned(), Value::from("running")))
+            .collect::<serde_json::Map<_, _>>(),
+        "deliveries": app.outbox.stats(),
         "store": { "backend": app.store.backend(), "durable": app.store.durable() },
         "time_scale": app.clock.scale(),
     });

@@ -8,6 +8,7 @@
 
 pub mod dispatch;
 pub mod route;
+pub mod targets;
 
 use std::net::SocketAddr;
 use std::path::PathBuf;
@@ -62,6 +63,8 @@ pub struct Options {
     pub time_scale: f64,
     /// Largest request body accepted, in bytes.
     pub max_body_bytes: usize,
+    /// Idle function instances are stopped after this long (real time).
+    pub function_idle_timeout: std::time::Duration,
 }
 
 impl Default for Options {
@@ -72,6 +75,7 @@ impl Default for Options {
             data_dir: Some(PathBuf::from(".ponte")),
             time_scale: 1.0,
             max_body_bytes: 16 * 1024 * 1024,
+            function_idle_timeout: std::time::Duration::from_secs(300),
         }
     }
 }
@@ -80,6 +84,16 @@ impl Default for Options {
 pub struct App {
     /// The SQS engine.
     pub sqs: ponte_sqs::Sqs,
+    /// The SNS engine.
+    pub sns: ponte_sns::Sns,
+    /// The EventBridge engine.
+    pub events: ponte_events::Events,
+    /// The Lambda engine.
+    pub lambda: ponte_lambda::Lambda,
+    /// The CloudWatch Logs engine.
+    pub logs: ponte_logs::Logs,
+    /// The delivery mechanism every service sends through.
+    pub outbox: ponte_delivery::Outbox,
     /// The store (for health output).
     pub store: SharedStore,
     /// The clock.
@@ -94,6 +108,8 @@ pub struct Server {
     app: Arc<App>,
     shutdown_tx: watch::Sender<bool>,
     started: Instant,
+    /// Scratch space of an ephemeral server (unpacked function code), removed on drop.
+    _scratch: Option<tempfile::TempDir>,
 }
 
 impl Server {
@@ -116,15 +132,68 @@ impl Server {
                 )
             }
         };
-        let sqs =
-            ponte_sqs::Sqs::open(store.clone(), clock.clone()).map_err(|e| Error::Service {
-                service: "sqs",
+        let service = |service: &'static str| {
+            move |e: &dyn std::fmt::Display| Error::Service {
+                service,
                 message: e.to_string(),
-            })?;
+            }
+        };
         let (shutdown_tx, shutdown_rx) = watch::channel(false);
-        sqs.start_background(shutdown_rx);
+        // Function code and instance scratch: under the data dir, or a temp dir when ephemeral.
+        let (work_dir, scratch) = match &options.data_dir {
+            Some(dir) => (dir.join("lambda"), None),
+            None => {
+                let t = tempfile::Builder::new()
+                    .prefix("ponte-")
+                    .tempdir()
+                    .map_err(|e| Error::Store(e.to_string()))?;
+                (t.path().to_path_buf(), Some(t))
+            }
+        };
+        std::fs::create_dir_all(&work_dir).map_err(|e| Error::Store(e.to_string()))?;
+        let bound = listener.local_addr()?;
+        let outbox = ponte_delivery::Outbox::open(store.clone(), clock.clone())
+            .map_err(|e| service("delivery")(&e))?;
+        let sqs =
+            ponte_sqs::Sqs::open(store.clone(), clock.clone()).map_err(|e| service("sqs")(&e))?;
+        sqs.start_background(shutdown_rx.clone());
+        outbox.register("sqs", Arc::new(targets::SqsTarget::new(sqs.clone())));
+        let logs = ponte_logs::Logs::open(store.clone(), clock.clone())
+            .map_err(|e| service("logs")(&e))?;
+        let runtime = ponte_runtime::Runtime::start(
+            clock.clone(),
+            ponte_runtime::Options {
+                endpoint_url: format!("http://{}:{}", loopback(&options.host), bound.port()),
+                idle_timeout: options.function_idle_timeout,
+                work_dir: work_dir.join("run"),
+            },
+            Arc::new(targets::LogsSink(logs.clone())),
+            shutdown_rx.clone(),
+        )
+        .await
+        .map_err(|e| service("lambda runtime")(&e))?;
+        let lambda = ponte_lambda::Lambda::open(ponte_lambda::Deps {
+            store: store.clone(),
+            clock: clock.clone(),
+            outbox: outbox.clone(),
+            runtime,
+            logs: logs.clone(),
+            sqs: sqs.clone(),
+            code_dir: work_dir.join("code"),
+        })
+        .map_err(|e| service("lambda")(&e))?;
+        let sns = ponte_sns::Sns::open(store.clone(), clock.clone(), outbox.clone())
+            .map_err(|e| service("sns")(&e))?;
+        let events = ponte_events::Events::open(store.clone(), clock.clone(), outbox.clone())
+            .map_err(|e| service("events")(&e))?;
+        outbox.start(shutdown_rx);
         let app = Arc::new(App {
             sqs,
+            sns,
+            events,
+            lambda,
+            logs,
+            outbox,
             store,
             clock,
             options,
@@ -134,6 +203,7 @@ impl Server {
             app,
             shutdown_tx,
             started,
+            _scratch: scratch,
         })
     }
 
@@ -160,5 +230,14 @@ impl Server {
         let _ = self.shutdown_tx.send(true);
         tracing::info!("ponte stopped");
         Ok(())
+    }
+}
+
+/// The address functions use to call back: the listen host, or loopback when listening on
+/// every interface.
+fn loopback(host: &str) -> &str {
+    match host {
+        "0.0.0.0" | "::" | "[::]" => "127.0.0.1",
+        h => h,
     }
 }

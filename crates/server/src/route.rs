@@ -20,6 +20,8 @@ pub enum Protocol {
     Json,
     /// awsQuery with XML responses.
     Query,
+    /// restJson1 (URI templates, headers, JSON bodies).
+    Rest,
 }
 
 /// A service Ponte serves.
@@ -27,13 +29,34 @@ pub enum Protocol {
 pub enum Service {
     /// Amazon SQS.
     Sqs,
+    /// Amazon SNS.
+    Sns,
+    /// AWS Lambda.
+    Lambda,
+    /// Amazon CloudWatch Logs.
+    Logs,
+    /// Amazon EventBridge.
+    Events,
 }
 
 impl Service {
-    /// The service's name in health output and logs.
+    /// Every service, in the order health output lists them.
+    pub const ALL: [Service; 5] = [
+        Service::Sqs,
+        Service::Sns,
+        Service::Events,
+        Service::Lambda,
+        Service::Logs,
+    ];
+
+    /// The service's name in health output and logs (its SigV4 signing name).
     pub fn name(self) -> &'static str {
         match self {
             Service::Sqs => "sqs",
+            Service::Sns => "sns",
+            Service::Lambda => "lambda",
+            Service::Logs => "logs",
+            Service::Events => "events",
         }
     }
 }
@@ -50,16 +73,8 @@ pub enum Route {
         /// Operation name (`SendMessage`).
         operation: String,
         /// Query protocol: the decoded form parameters (body and URL query), in order.
+        /// restJson1: the URI labels of the matched template.
         params: Vec<(String, String)>,
-    },
-    /// A restJson1 operation of a service whose engine Ponte does not have yet.
-    RestNotImplemented {
-        /// Signing name of the service (`lambda`).
-        service: &'static str,
-        /// Operation name (`Invoke`).
-        operation: String,
-        /// URI labels of the matched template.
-        labels: Vec<(String, String)>,
     },
     /// `GET /_ponte/health`.
     Health,
@@ -119,6 +134,7 @@ pub fn credential(headers: &HeaderMap, query: &[(String, String)]) -> Credential
 
 const SQS_TARGET: &str = "AmazonSQS";
 const SQS_VERSION: &str = "2012-11-05";
+const SNS_VERSION: &str = "2010-03-31";
 /// SQS actions that address the account, not a queue.
 const SQS_ACCOUNT_ACTIONS: &[&str] = &["CreateQueue", "ListQueues"];
 
@@ -140,12 +156,9 @@ pub fn route(
     if let Some(target) = headers.get("x-amz-target").and_then(|v| v.to_str().ok()) {
         let (prefix, op) = target.split_once('.').unwrap_or((target, ""));
         return match prefix {
-            SQS_TARGET => Route::Aws {
-                service: Service::Sqs,
-                protocol: Protocol::Json,
-                operation: op.to_owned(),
-                params: Vec::new(),
-            },
+            SQS_TARGET => json(Service::Sqs, op),
+            ponte_logs::TARGET_PREFIX => json(Service::Logs, op),
+            ponte_events::TARGET_PREFIX => json(Service::Events, op),
             _ => Route::UnknownTarget(target.to_owned()),
         };
     }
@@ -160,8 +173,12 @@ pub fn route(
             .map(|(_, v)| v.as_str());
         let service = match credential.service.as_deref() {
             Some("sqs") => Some(Service::Sqs),
+            Some("sns") => Some(Service::Sns),
             Some(_) => None,
             None if version == Some(SQS_VERSION) || is_queue_path(path) => Some(Service::Sqs),
+            None if version == Some(SNS_VERSION) => Some(Service::Sns),
+            // Unsigned links Ponte hands out (SNS SubscribeURL / UnsubscribeURL) carry neither.
+            None if version.is_none() && is_sns_action(&action) => Some(Service::Sns),
             None => None,
         };
         return match service {
@@ -177,6 +194,12 @@ pub fn route(
                     params: form,
                 }
             }
+            Some(Service::Sns) if is_sns_action(&action) => Route::Aws {
+                service: Service::Sns,
+                protocol: Protocol::Query,
+                operation: action,
+                params: form,
+            },
             service => Route::UnknownAction { action, service },
         };
     }
@@ -184,16 +207,30 @@ pub fn route(
     if matches!(credential.service.as_deref(), None | Some("lambda"))
         && let Some(m) = ponte_protocol::match_operation(lambda, method.as_str(), path, &form)
     {
-        return Route::RestNotImplemented {
-            service: "lambda",
+        return Route::Aws {
+            service: Service::Lambda,
+            protocol: Protocol::Rest,
             operation: m.operation.name.clone(),
-            labels: m.labels,
+            params: m.labels,
         };
     }
     if is_queue_path(path) && headers.get("x-amz-target").is_none() {
         return Route::QueueUrlWithoutAction;
     }
     Route::NotFound
+}
+
+fn json(service: Service, operation: &str) -> Route {
+    Route::Aws {
+        service,
+        protocol: Protocol::Json,
+        operation: operation.to_owned(),
+        params: Vec::new(),
+    }
+}
+
+fn is_sns_action(action: &str) -> bool {
+    ponte_protocol::sns_model().operation(action).is_some()
 }
 
 /// Whether `path` looks like a queue URL path `/{12-digit account}/{name}`.
@@ -373,9 +410,90 @@ mod tests {
             &Credential::default(),
         );
         assert!(
-            matches!(r, Route::RestNotImplemented { service: "lambda", ref operation, ref labels }
-            if operation == "Invoke" && labels == &[("FunctionName".to_owned(), "my-fn".to_owned())])
+            matches!(r, Route::Aws { service: Service::Lambda, protocol: Protocol::Rest, ref operation, ref params }
+            if operation == "Invoke" && params == &[("FunctionName".to_owned(), "my-fn".to_owned())])
         );
+    }
+
+    #[test]
+    fn sns_by_scope_version_and_unsigned_links() {
+        let form = f(&[("Action", "Publish"), ("Version", "2010-03-31")]);
+        let r = route(
+            &http::Method::POST,
+            "/",
+            &HeaderMap::new(),
+            form,
+            &Credential::default(),
+        );
+        assert!(matches!(
+            r,
+            Route::Aws {
+                service: Service::Sns,
+                protocol: Protocol::Query,
+                ..
+            }
+        ));
+        let form = f(&[("Action", "ConfirmSubscription"), ("Token", "t")]);
+        let r = route(
+            &http::Method::GET,
+            "/",
+            &HeaderMap::new(),
+            form,
+            &Credential::default(),
+        );
+        assert!(matches!(
+            r,
+            Route::Aws {
+                service: Service::Sns,
+                ..
+            }
+        ));
+        // SQS and SNS share action names; the version decides.
+        let form = f(&[("Action", "AddPermission"), ("Version", "2012-11-05")]);
+        let r = route(
+            &http::Method::POST,
+            "/",
+            &HeaderMap::new(),
+            form,
+            &Credential::default(),
+        );
+        assert!(matches!(
+            r,
+            Route::Aws {
+                service: Service::Sqs,
+                ..
+            }
+        ));
+        let r = route(
+            &http::Method::POST,
+            "/",
+            &h(&[("x-amz-target", "AWSEvents.PutEvents")]),
+            vec![],
+            &Credential::default(),
+        );
+        assert!(matches!(
+            r,
+            Route::Aws {
+                service: Service::Events,
+                protocol: Protocol::Json,
+                ..
+            }
+        ));
+        let r = route(
+            &http::Method::POST,
+            "/",
+            &h(&[("x-amz-target", "Logs_20140328.PutLogEvents")]),
+            vec![],
+            &Credential::default(),
+        );
+        assert!(matches!(
+            r,
+            Route::Aws {
+                service: Service::Logs,
+                protocol: Protocol::Json,
+                ..
+            }
+        ));
     }
 
     #[test]

@@ -1,8 +1,6 @@
-"""restJson1 requests (Lambda's protocol) are routed and decoded on the one port.
-
-Lambda's engine is not built yet (issue 3): a well-formed request gets a restJson1 error
-`NotImplemented` (501) naming the operation, a malformed one Lambda's own 400. What this proves is
-the request path: URI templates, labels, headers and the restJson1 error envelope botocore reads.
+"""restJson1 requests (Lambda's protocol) are routed and decoded on the one port: URI templates,
+labels (a function ARN percent-encoded in the path), query parameters, headers and the restJson1
+error envelope botocore reads, including modeled error members.
 """
 from __future__ import annotations
 
@@ -13,21 +11,21 @@ from botocore.exceptions import ClientError
 from conftest import make_client
 
 
-def test_lambda_operations_route_through_rest_json(endpoint):
+def test_lambda_errors_come_back_in_the_rest_json_envelope(endpoint):
     lam = make_client(endpoint, service="lambda")
-    for call, kwargs, op in [
-        (lam.list_functions, {}, "ListFunctions"),
-        (lam.get_function, {"FunctionName": "fn", "Qualifier": "1"}, "GetFunction"),
-        (lam.invoke, {"FunctionName": "arn:aws:lambda:us-east-1:000000000000:function:fn",
-                      "Payload": b'{"a":1}', "InvocationType": "Event"}, "Invoke"),
+    arn = "arn:aws:lambda:us-east-1:000000000000:function:no-such-fn"
+    for call, kwargs in [
+        (lam.get_function, {"FunctionName": "no-such-fn", "Qualifier": "1"}),
+        (lam.invoke, {"FunctionName": arn, "Payload": b'{"a":1}', "InvocationType": "Event"}),
     ]:
         with pytest.raises(ClientError) as e:
             call(**kwargs)
         err = e.value.response["Error"]
-        assert err["Code"] == "NotImplemented"
-        assert err["Message"] == f"Ponte does not implement lambda.{op} yet."
-        assert e.value.response["ResponseMetadata"]["HTTPStatusCode"] == 501
+        assert err["Code"] == "ResourceNotFoundException"
+        assert "no-such-fn" in err["Message"]
+        assert e.value.response["ResponseMetadata"]["HTTPStatusCode"] == 404
         assert e.value.response["ResponseMetadata"]["RequestId"]
+    assert "Functions" in lam.list_functions()
 
 
 def test_malformed_rest_json_body_gets_lambdas_400(endpoint):

@@ -27,8 +27,34 @@
 //! Deliveries with the same [`Job::ordering_key`] are attempted one at a time, in the order
 //! they were staged (FIFO targets, SNS FIFO topics); others run concurrently.
 //!
+//! Any retry that would start after the delivery is [`Policy::max_age`] old gives up instead
+//! (`EventAgeExceeded`), and so does a delivery whose turn comes too late (a backlog, or a
+//! server that was stopped), without another attempt.
+//!
 //! All waits go through the clock ([`ponte_types::Clock`]), so `--time-scale` shortens AWS's
-//! minute-long backoffs.
+//! minute-long backoffs; the maximum age is scaled the same way.
+//!
+//! # On-disk format
+//! One table, `delivery_job`. Key: the delivery's sequence number, a `u64` big-endian, taken
+//! from a counter that starts above the largest stored key, so key order is staging order and
+//! survives restarts. Value: JSON `{"seq", "next_at", "expires_at", "job": Job}` with epoch-ms
+//! deadlines (`expires_at` = `created_at` + the scaled `max_age`; stored absolute, so a restart
+//! with another time scale keeps running deadlines). A row exists from the commit that staged
+//! it until the commit that ends it (delivered or given up), which also stages its follow-ups;
+//! every retry rewrites it with the new counters and `next_at`. A crash during an attempt
+//! leaves the row as it was, so the attempt is made again after the restart (at-least-once).
+//!
+//! # Known divergences from AWS
+//! - No jitter: delays are exactly those of the [`Backoff`], so tests and time-scaled runs are
+//!   deterministic.
+//! - Lambda's record reports a [`FailureKind::Permanent`] failure as `RetriesExhausted` (or
+//!   `ZeroReservedConcurrency` when the target says so); AWS documents no other condition.
+//! - `approximateInvokeCount` counts every attempt made, throttled ones included.
+//! - EventBridge `ERROR_CODE`s are mapped from the target's error code by
+//!   [`format::eventbridge_error_code`], a best effort over AWS's documented list.
+
+mod engine;
+pub mod format;
 
 use std::collections::BTreeMap;
 use std::future::Future;
@@ -40,6 +66,11 @@ use ponte_store::{SharedStore, WriteBatch};
 use ponte_types::{Millis, SharedClock};
 use serde::{Deserialize, Serialize};
 use tokio::sync::watch;
+
+pub use engine::{MAX_CONCURRENT_ATTEMPTS, TABLE};
+pub use format::{
+    Condition, eventbridge_dead_letter, follow_up_job, invocation_record, lambda_dead_letter,
+};
 
 /// Errors of the outbox itself (not of targets).
 #[derive(Debug, thiserror::Error)]
@@ -145,10 +176,74 @@ pub enum Backoff {
 }
 
 impl Backoff {
-    /// The AWS-time delay before retry `n` (1-based); the caller scales it through the clock.
+    /// The AWS-time delay before retry `n` (1-based; 0 is read as 1); the caller scales it
+    /// through the clock. Never panics, whatever the parameters: non-finite or overflowing
+    /// growth is capped at the maximum.
     pub fn delay(&self, n: u32) -> Duration {
-        let _ = n;
-        unimplemented!("delivery: Backoff::delay")
+        let n = n.max(1);
+        let ms = match self {
+            Backoff::Fixed(list) => {
+                let i = (n as usize - 1).min(list.len().saturating_sub(1));
+                list.get(i).copied().unwrap_or(0)
+            }
+            Backoff::Exponential {
+                initial_ms,
+                max_ms,
+                factor,
+            } => grow(*initial_ms as f64, *factor, n - 1, *max_ms),
+            Backoff::Phases {
+                immediate,
+                pre,
+                backoff,
+                min_ms,
+                max_ms,
+            } => {
+                let max_ms = (*max_ms).max(*min_ms);
+                if n <= *immediate {
+                    0
+                } else if n - immediate <= *pre {
+                    *min_ms
+                } else if n - immediate - pre <= *backoff {
+                    // Retry i of the backoff phase (1-based): from min (i = 1) growing
+                    // exponentially to max (i = backoff).
+                    let i = n - immediate - pre;
+                    if *backoff <= 1 {
+                        max_ms
+                    } else if *min_ms == 0 {
+                        let t = f64::from(i - 1) / f64::from(backoff - 1);
+                        cap(max_ms as f64 * t, max_ms)
+                    } else {
+                        let t = f64::from(i - 1) / f64::from(backoff - 1);
+                        let ratio = max_ms as f64 / *min_ms as f64;
+                        cap(*min_ms as f64 * ratio.powf(t), max_ms)
+                    }
+                } else {
+                    max_ms
+                }
+            }
+        };
+        Duration::from_millis(ms)
+    }
+}
+
+/// `initial * factor^k`, capped at `max`.
+fn grow(initial: f64, factor: f64, k: u32, max: u64) -> u64 {
+    let exp = i32::try_from(k).unwrap_or(i32::MAX);
+    cap(initial * factor.powi(exp), max)
+}
+
+/// Rounds `v` to whole milliseconds within `0..=max`; NaN and infinities become `max`.
+fn cap(v: f64, max: u64) -> u64 {
+    if v.is_finite() && v >= 0.0 {
+        if v >= max as f64 {
+            max
+        } else {
+            v.round() as u64
+        }
+    } else if v.is_finite() {
+        0
+    } else {
+        max
     }
 }
 
@@ -354,16 +449,28 @@ pub trait Target: Send + Sync + 'static {
 }
 
 /// A staged delivery, to [`Outbox::release`] once the batch it was staged into has committed.
-#[derive(Debug)]
+/// Dropping it unreleased (its batch failed) is fine: the delivery is never attempted by this
+/// process, and a delivery with an [`NewJob::ordering_key`] stops holding up later ones.
 #[must_use = "release the staged delivery after its batch commits"]
 pub struct Staged {
-    job: Job,
+    inner: engine::StagedInner,
 }
 
 impl Staged {
     /// The delivery's id.
     pub fn id(&self) -> &str {
-        &self.job.id
+        self.inner.row.as_ref().map_or("", |r| r.job.id.as_str())
+    }
+
+    /// The delivery as its target will see it on the first attempt.
+    pub fn job(&self) -> Option<&Job> {
+        self.inner.row.as_ref().map(|r| &r.job)
+    }
+}
+
+impl std::fmt::Debug for Staged {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Staged").field("id", &self.id()).finish()
     }
 }
 
@@ -383,57 +490,179 @@ pub struct Stats {
 /// The durable outbox and its workers. Cheap to clone.
 #[derive(Clone)]
 pub struct Outbox {
-    #[allow(dead_code)]
-    store: SharedStore,
-    #[allow(dead_code)]
-    clock: SharedClock,
+    inner: Arc<engine::Inner>,
 }
 
 impl std::fmt::Debug for Outbox {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("Outbox").finish_non_exhaustive()
+        f.debug_struct("Outbox")
+            .field("stats", &self.stats())
+            .finish_non_exhaustive()
     }
 }
 
 impl Outbox {
     /// Loads pending deliveries from `store`. Nothing is attempted before [`Outbox::start`].
+    /// A row that cannot be decoded fails the open ([`Error::Corrupt`]) rather than being
+    /// dropped silently.
     pub fn open(store: SharedStore, clock: SharedClock) -> Result<Self> {
-        Ok(Outbox { store, clock })
+        Ok(Outbox {
+            inner: engine::Inner::open(store, clock)?,
+        })
     }
 
-    /// Registers the target for ARN service `service` (`"sqs"`, `"lambda"`, …).
+    /// Registers the target for ARN service `service` (`"sqs"`, `"lambda"`, …). Targets are
+    /// looked up at each attempt, so one registered after [`Outbox::open`] still serves
+    /// deliveries loaded from the store; register every target before [`Outbox::start`], since
+    /// a delivery whose service has none fails permanently.
     pub fn register(&self, service: &'static str, target: Arc<dyn Target>) {
-        let _ = (service, target);
-        unimplemented!("delivery: register")
+        self.inner.register(service, target);
     }
 
     /// Writes `job` into `batch`. It is attempted only after [`Outbox::release`] (or, after a
     /// crash, on the next [`Outbox::open`] if the batch committed).
     pub fn stage(&self, batch: &mut WriteBatch, job: NewJob) -> Staged {
-        let _ = (batch, job);
-        unimplemented!("delivery: stage")
+        Staged {
+            inner: self.inner.stage(batch, job),
+        }
     }
 
     /// Schedules staged deliveries whose batch committed successfully.
     pub fn release(&self, staged: impl IntoIterator<Item = Staged>) {
-        let _ = staged.into_iter().count();
-        unimplemented!("delivery: release")
+        let staged: Vec<engine::StagedInner> = staged.into_iter().map(|s| s.inner).collect();
+        self.inner.release(staged);
     }
 
     /// Stages `jobs` in a batch of their own, commits it and releases them; returns their ids.
     pub async fn submit(&self, jobs: Vec<NewJob>) -> Result<Vec<String>> {
-        let _ = jobs;
-        unimplemented!("delivery: submit")
+        if jobs.is_empty() {
+            return Ok(Vec::new());
+        }
+        let mut batch = WriteBatch::new();
+        let staged: Vec<Staged> = jobs
+            .into_iter()
+            .map(|job| self.stage(&mut batch, job))
+            .collect();
+        let ids = staged.iter().map(|s| s.id().to_owned()).collect();
+        self.inner.store.commit(batch).await?;
+        self.release(staged);
+        Ok(ids)
     }
 
-    /// Starts the workers; they stop when `shutdown` turns true.
+    /// Starts the workers; they stop when `shutdown` turns true. Attempts already running
+    /// finish on their own; a delivery not yet ended stays in the store for the next start.
+    /// Must be called from within a tokio runtime; a second call does nothing.
     pub fn start(&self, shutdown: watch::Receiver<bool>) {
-        let _ = shutdown;
-        unimplemented!("delivery: start")
+        self.inner.start(shutdown);
     }
 
     /// Counters.
     pub fn stats(&self) -> Stats {
-        unimplemented!("delivery: stats")
+        self.inner.stats()
+    }
+
+    /// Every released delivery not yet ended (scheduled or running), in staging order, with
+    /// its counters.
+    pub fn pending(&self) -> Vec<Job> {
+        self.inner.pending()
+    }
+
+    /// When delivery `id` is next attempted (epoch ms); `None` when it is not pending.
+    pub fn next_attempt_at(&self, id: &str) -> Option<Millis> {
+        self.inner.next_attempt_at(id)
+    }
+
+    /// Resolves once no attempt is running and none is due at the clock's current time, or at
+    /// once when the workers are not running. Tests call it after moving a manual clock.
+    pub async fn settled(&self) {
+        self.inner.settled().await;
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn secs(s: u64) -> Duration {
+        Duration::from_secs(s)
+    }
+
+    #[test]
+    fn fixed_repeats_the_last() {
+        let b = Backoff::Fixed(vec![60_000, 120_000]);
+        assert_eq!(b.delay(1), secs(60));
+        assert_eq!(b.delay(2), secs(120));
+        assert_eq!(b.delay(7), secs(120));
+        assert_eq!(b.delay(0), secs(60));
+        assert_eq!(Backoff::Fixed(vec![]).delay(3), Duration::ZERO);
+    }
+
+    #[test]
+    fn exponential_is_capped() {
+        let b = Policy::lambda_async().throttle_backoff;
+        let got: Vec<u64> = (1..=11).map(|n| b.delay(n).as_secs()).collect();
+        assert_eq!(got, [1, 2, 4, 8, 16, 32, 64, 128, 256, 300, 300]);
+        assert_eq!(b.delay(u32::MAX), secs(300));
+        for factor in [f64::NAN, f64::INFINITY, -3.0, 0.0] {
+            let b = Backoff::Exponential {
+                initial_ms: 1_000,
+                max_ms: 5_000,
+                factor,
+            };
+            for n in [1, 2, 3, 1_000, u32::MAX] {
+                assert!(b.delay(n) <= secs(5), "{factor} {n}");
+            }
+        }
+    }
+
+    #[test]
+    fn sns_phases() {
+        // SNS to SQS/Lambda: 3 immediate, 2 at 1 s, 10 growing from 1 s to 20 s, then 20 s.
+        let b = Backoff::Phases {
+            immediate: 3,
+            pre: 2,
+            backoff: 10,
+            min_ms: 1_000,
+            max_ms: 20_000,
+        };
+        let d: Vec<u64> = (1..=17).map(|n| b.delay(n).as_millis() as u64).collect();
+        assert_eq!(&d[..5], [0, 0, 0, 1_000, 1_000]);
+        assert_eq!(d[5], 1_000, "the backoff phase starts at min");
+        assert_eq!(d[14], 20_000, "and ends at max");
+        assert!(d[5..15].windows(2).all(|w| w[0] < w[1]), "{d:?}");
+        assert_eq!(&d[15..], [20_000, 20_000]);
+        assert_eq!(b.delay(100_015), secs(20));
+        // Degenerate phases never panic.
+        let b = Backoff::Phases {
+            immediate: 0,
+            pre: 0,
+            backoff: 1,
+            min_ms: 0,
+            max_ms: 0,
+        };
+        assert_eq!(b.delay(1), Duration::ZERO);
+        let b = Backoff::Phases {
+            immediate: u32::MAX,
+            pre: u32::MAX,
+            backoff: u32::MAX,
+            min_ms: 5,
+            max_ms: 1,
+        };
+        assert_eq!(b.delay(u32::MAX), Duration::ZERO);
+    }
+
+    #[test]
+    fn job_rows_round_trip() {
+        let p = Policy {
+            on_failure: vec![FollowUp {
+                target: "arn:aws:sqs:us-east-1:000000000000:dlq".into(),
+                format: FollowUpFormat::EventBridgeDeadLetter {
+                    rule_arn: "arn:aws:events:us-east-1:000000000000:rule/r".into(),
+                },
+            }],
+            ..Policy::follow_up_default()
+        };
+        let text = serde_json::to_string(&p).unwrap();
+        assert_eq!(serde_json::from_str::<Policy>(&text).unwrap(), p);
     }
 }

@@ -160,6 +160,7 @@ impl Server {
         outbox.register("sqs", Arc::new(targets::SqsTarget::new(sqs.clone())));
         let logs = ponte_logs::Logs::open(store.clone(), clock.clone())
             .map_err(|e| service("logs")(&e))?;
+        logs.start_background(shutdown_rx.clone());
         let runtime = ponte_runtime::Runtime::start(
             clock.clone(),
             ponte_runtime::Options {

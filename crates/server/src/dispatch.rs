@@ -81,6 +81,30 @@ pub async fn handle(State(app): State<Arc<App>>, req: Request) -> Response {
     let routed = route::route(&parts.method, &path, &parts.headers, form, &cred);
     let (label, response) = match routed {
         Route::Health => ("health".to_owned(), health(&app)),
+        Route::SnsCertificate(file) => {
+            let resp = match app.sns.signing_cert_pem(&file).await {
+                Some(pem) => Response::builder()
+                    .status(StatusCode::OK)
+                    .header(header::CONTENT_TYPE, "application/x-pem-file")
+                    .body(Body::from(pem))
+                    .unwrap_or_default(),
+                None => plain(StatusCode::NOT_FOUND, &request_id, "Not Found"),
+            };
+            ("sns.certificate".to_owned(), resp)
+        }
+        Route::SnsSentMessages => {
+            let endpoint = url_query
+                .iter()
+                .find(|(k, _)| k == "endpoint")
+                .map(|(_, v)| v.as_str());
+            let body = serde_json::json!({ "messages": app.sns.sent_messages(endpoint) });
+            let resp = Response::builder()
+                .status(StatusCode::OK)
+                .header(header::CONTENT_TYPE, "application/json")
+                .body(Body::from(body.to_string()))
+                .unwrap_or_default();
+            ("sns.sent-messages".to_owned(), resp)
+        }
         Route::Aws {
             service: Service::Sqs,
             protocol,

@@ -185,6 +185,11 @@ impl Server {
         .map_err(|e| service("lambda")(&e))?;
         let sns = ponte_sns::Sns::open(store.clone(), clock.clone(), outbox.clone())
             .map_err(|e| service("sns")(&e))?;
+        sns.set_base_url(&format!(
+            "http://{}:{}",
+            loopback(&options.host),
+            bound.port()
+        ));
         let events = ponte_events::Events::open(store.clone(), clock.clone(), outbox.clone())
             .map_err(|e| service("events")(&e))?;
         outbox.start(shutdown_rx);

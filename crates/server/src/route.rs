@@ -78,6 +78,10 @@ pub enum Route {
     },
     /// `GET /_ponte/health`.
     Health,
+    /// `GET /_ponte/sns/<file>.pem`: the certificate SNS signs with (`SigningCertURL`).
+    SnsCertificate(String),
+    /// `GET /_ponte/sns/messages`: the email / email-json / SMS messages SNS recorded.
+    SnsSentMessages,
     /// An awsJson target of a service Ponte does not serve (yet).
     UnknownTarget(String),
     /// A query request with an action no known service has.
@@ -150,6 +154,10 @@ pub fn route(
     if path.starts_with("/_ponte/") {
         return match (method.as_str(), path) {
             ("GET", "/_ponte/health") => Route::Health,
+            ("GET", "/_ponte/sns/messages") => Route::SnsSentMessages,
+            ("GET", p) if p.starts_with("/_ponte/sns/") && p.ends_with(".pem") => {
+                Route::SnsCertificate(p["/_ponte/sns/".len()..].to_owned())
+            }
             _ => Route::NotFound,
         };
     }

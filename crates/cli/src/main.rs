@@ -50,6 +50,12 @@ struct ServeArgs {
     /// Run AWS waits (visibility timeouts, delays, retention, backoff) N times faster.
     #[arg(long, default_value_t = 1.0, value_parser = parse_scale)]
     time_scale: f64,
+    /// Concurrent function executions allowed per account and region (AWS's default quota).
+    #[arg(long, default_value_t = 1000)]
+    account_concurrency: u64,
+    /// Seconds an idle function instance is kept warm before it is stopped.
+    #[arg(long, default_value_t = 300)]
+    function_idle_timeout: u64,
     /// Log format on stderr.
     #[arg(long, default_value = "text", value_parser = ["text", "json"])]
     log_format: String,
@@ -111,6 +117,8 @@ fn main() -> anyhow::Result<()> {
                 port: args.port,
                 data_dir: (!args.ephemeral).then_some(args.data_dir),
                 time_scale: args.time_scale,
+                account_concurrency: args.account_concurrency,
+                function_idle_timeout: std::time::Duration::from_secs(args.function_idle_timeout),
                 ..Default::default()
             };
             rt.block_on(async move {

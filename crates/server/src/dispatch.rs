@@ -92,6 +92,17 @@ pub async fn handle(State(app): State<Arc<App>>, req: Request) -> Response {
             };
             ("sns.certificate".to_owned(), resp)
         }
+        Route::LambdaCode(hex) => {
+            let resp = match app.lambda.code_zip(&hex) {
+                Some(zip) => Response::builder()
+                    .status(StatusCode::OK)
+                    .header(header::CONTENT_TYPE, "application/zip")
+                    .body(Body::from(zip))
+                    .unwrap_or_default(),
+                None => plain(StatusCode::NOT_FOUND, &request_id, "Not Found"),
+            };
+            ("lambda.code".to_owned(), resp)
+        }
         Route::SnsSentMessages => {
             let endpoint = url_query
                 .iter()
@@ -429,6 +440,7 @@ fn health(app: &App) -> Response {
             .map(|s| (s.name().to_owned(), Value::from("running")))
             .collect::<serde_json::Map<_, _>>(),
         "deliveries": app.outbox.stats(),
+        "lambda": app.lambda.stats(),
         "store": { "backend": app.store.backend(), "durable": app.store.durable() },
         "time_scale": app.clock.scale(),
     });

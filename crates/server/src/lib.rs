@@ -65,6 +65,8 @@ pub struct Options {
     pub max_body_bytes: usize,
     /// Idle function instances are stopped after this long (real time).
     pub function_idle_timeout: std::time::Duration,
+    /// Concurrent executions allowed per account and region (AWS's default quota: 1000).
+    pub account_concurrency: u64,
 }
 
 impl Default for Options {
@@ -76,6 +78,7 @@ impl Default for Options {
             time_scale: 1.0,
             max_body_bytes: 16 * 1024 * 1024,
             function_idle_timeout: std::time::Duration::from_secs(300),
+            account_concurrency: 1000,
         }
     }
 }
@@ -168,7 +171,7 @@ impl Server {
                 idle_timeout: options.function_idle_timeout,
                 work_dir: work_dir.join("run"),
             },
-            Arc::new(targets::LogsSink(logs.clone())),
+            ponte_lambda::log_sink(logs.clone()),
             shutdown_rx.clone(),
         )
         .await
@@ -183,6 +186,8 @@ impl Server {
             code_dir: work_dir.join("code"),
         })
         .map_err(|e| service("lambda")(&e))?;
+        lambda.set_account_concurrency_limit(options.account_concurrency);
+        lambda.start(shutdown_rx.clone());
         let sns = ponte_sns::Sns::open(store.clone(), clock.clone(), outbox.clone())
             .map_err(|e| service("sns")(&e))?;
         sns.set_base_url(&format!(

@@ -82,6 +82,8 @@ pub enum Route {
     SnsCertificate(String),
     /// `GET /_ponte/sns/messages`: the email / email-json / SMS messages SNS recorded.
     SnsSentMessages,
+    /// `GET /_ponte/lambda/code/<sha256 hex>.zip`: a function package (`Code.Location`).
+    LambdaCode(String),
     /// An awsJson target of a service Ponte does not serve (yet).
     UnknownTarget(String),
     /// A query request with an action no known service has.
@@ -155,6 +157,10 @@ pub fn route(
         return match (method.as_str(), path) {
             ("GET", "/_ponte/health") => Route::Health,
             ("GET", "/_ponte/sns/messages") => Route::SnsSentMessages,
+            ("GET", p) if p.starts_with("/_ponte/lambda/code/") && p.ends_with(".zip") => {
+                let file = &p["/_ponte/lambda/code/".len()..];
+                Route::LambdaCode(file.trim_end_matches(".zip").to_owned())
+            }
             ("GET", p) if p.starts_with("/_ponte/sns/") && p.ends_with(".pem") => {
                 Route::SnsCertificate(p["/_ponte/sns/".len()..].to_owned())
             }

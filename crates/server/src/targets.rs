@@ -1,6 +1,5 @@
-//! Adapters owned by the composition root between engines that do not know each other: the
-//! SQS delivery target (Lambda, SNS and EventBridge register their own targets) and the sink
-//! that takes function output into CloudWatch Logs.
+//! Delivery targets owned by the composition root: adapters from the delivery mechanism to
+//! engines that do not know about it (SQS). Lambda, SNS and EventBridge register their own.
 
 use ponte_delivery::{BoxFuture, Failure, FailureKind, Job, Outcome, Target};
 use ponte_sqs::Sqs;
@@ -119,20 +118,4 @@ fn failed(
         response: None,
         executed_version: None,
     })
-}
-
-/// Function output (the runtime's log lines) into CloudWatch Logs.
-pub struct LogsSink(pub ponte_logs::Logs);
-
-impl ponte_runtime::LogSink for LogsSink {
-    fn append(
-        &self,
-        account: &str,
-        region: &str,
-        group: &str,
-        stream: &str,
-        events: Vec<(u64, String)>,
-    ) {
-        self.0.append(account, region, group, stream, events);
-    }
 }

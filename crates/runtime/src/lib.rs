@@ -3,16 +3,24 @@
 //! `bootstrap`; `python3.*` and `nodejs*` run Ponte's own stdlib-only bootstraps on the host's
 //! `python3` / `node`.
 //!
-//! The Runtime API (`/2018-06-01/runtime/invocation/next`, `…/{id}/response`, `…/{id}/error`,
-//! `/2018-06-01/runtime/init/error`) is served on a loopback listener owned by [`Runtime`]; each
-//! instance gets its own path prefix in `AWS_LAMBDA_RUNTIME_API` (`127.0.0.1:<port>/<instance>`)
-//! so requests are attributed without trusting the process.
+//! Modules: `api` (the Runtime API one instance talks to), `instance` (process, environment,
+//! output capture), `pool` (warm pools, invocation, timeouts, reaping), `bootstrap` (the
+//! bundled runtimes), `logfmt` (Lambda's own log lines and error payloads).
+//!
+//! Each instance gets its own loopback listener (`AWS_LAMBDA_RUNTIME_API=127.0.0.1:<port>`), so
+//! requests are attributed by port without trusting the process (a path prefix per instance
+//! would break AWS's own runtime clients, which take the variable as `host:port`).
 //!
 //! An invocation takes an idle instance of the version (warm) or starts one (cold start, timed
 //! as Init Duration). The function's own timeout is real time (never scaled): when it passes the
 //! instance is killed and the caller gets Lambda's timeout error. Idle instances are reaped after
 //! [`Options::idle_timeout`]. Everything the process writes to stdout/stderr goes to the
 //! [`LogSink`] with Lambda's `START` / `END` / `REPORT` lines around each invocation.
+//!
+//! Known divergences from Lambda: no isolation (functions run as the server's user on the
+//! host, with the host's interpreters; `python3.x` prefers a host `python3.x` and falls back to
+//! `python3`); memory size is reported, not enforced; `/tmp` is a per-instance directory
+//! (`TMPDIR`) without a size cap; no extensions API, no `INIT_START` line, no SnapStart.
 
 use std::collections::BTreeMap;
 use std::path::PathBuf;
@@ -21,6 +29,12 @@ use std::time::Duration;
 
 use ponte_types::SharedClock;
 use tokio::sync::watch;
+
+mod api;
+mod bootstrap;
+mod instance;
+mod logfmt;
+mod pool;
 
 /// Errors that prevent an invocation from running at all (not function errors).
 #[derive(Debug, thiserror::Error)]
@@ -31,7 +45,7 @@ pub enum Error {
     /// The host lacks the interpreter (`python3`, `node`) or the package lacks `bootstrap`.
     #[error("cannot start the function: {0}")]
     Spawn(String),
-    /// The Runtime API listener failed.
+    /// The work directory (bundled bootstraps, scratch dirs) could not be prepared.
     #[error("runtime API: {0}")]
     Io(#[from] std::io::Error),
 }
@@ -160,8 +174,7 @@ pub struct PoolStats {
 /// The execution engine. Cheap to clone.
 #[derive(Clone)]
 pub struct Runtime {
-    #[allow(dead_code)]
-    inner: Arc<()>,
+    inner: Arc<pool::Inner>,
 }
 
 impl std::fmt::Debug for Runtime {
@@ -186,39 +199,80 @@ pub const SUPPORTED_RUNTIMES: &[&str] = &[
 ];
 
 impl Runtime {
-    /// Binds the Runtime API listener on 127.0.0.1 and starts the reaper; both stop when
-    /// `shutdown` turns true (all instances are killed then).
+    /// Writes the bundled bootstraps under `options.work_dir` and starts watching `shutdown`:
+    /// when it turns true every instance is killed and later invokes fail with
+    /// [`Error::Spawn`]. Each instance serves the Runtime API on its own 127.0.0.1 listener
+    /// (see the `api` module for why not one listener with path prefixes).
     pub async fn start(
         clock: SharedClock,
         options: Options,
         logs: Arc<dyn LogSink>,
-        shutdown: watch::Receiver<bool>,
+        mut shutdown: watch::Receiver<bool>,
     ) -> Result<Self> {
-        let _ = (clock, options, logs, shutdown);
-        unimplemented!("runtime: start")
+        let work_dir = options.work_dir.clone();
+        let installed = tokio::task::spawn_blocking(move || {
+            // Scratch dirs of a previous run that was killed before it could remove them.
+            let _ = std::fs::remove_dir_all(work_dir.join("instances"));
+            bootstrap::install(&work_dir)
+        })
+        .await
+        .map_err(|e| Error::Spawn(format!("installing bootstraps: {e}")))??;
+        let inner = pool::Inner::new(clock, options, logs, installed);
+        let weak = Arc::downgrade(&inner);
+        tokio::spawn(async move {
+            // A dropped sender is not a shutdown: only an explicit `true` stops the runtime.
+            if shutdown.wait_for(|stop| *stop).await.is_ok()
+                && let Some(inner) = weak.upgrade()
+            {
+                inner.close();
+            }
+        });
+        Ok(Runtime { inner })
     }
 
-    /// Runs one invocation of `spec`. Concurrency limits are the caller's business: this
-    /// starts as many instances as there are concurrent calls.
+    /// Runs one invocation of `spec`: on an idle instance of the same revision (warm) or a new
+    /// one (cold start, timed as Init Duration). Concurrency limits are the caller's business:
+    /// this starts as many instances as there are concurrent calls.
+    ///
+    /// Function failures (an error, a crash, a timeout, an init failure, a missing `bootstrap`)
+    /// are `Ok` with [`InvokeResult::function_error`] set and Lambda's error payload, as Invoke
+    /// answers 200 for them. `Err` means Ponte could not run the function at all (unsupported
+    /// runtime, no interpreter on the host, shutting down). Dropping the returned future before
+    /// it completes kills the instance (its state mid-handler is unknown).
     pub async fn invoke(
         &self,
         spec: &FunctionSpec,
         request: InvokeRequest,
     ) -> Result<InvokeResult> {
-        let _ = (spec, request);
-        unimplemented!("runtime: invoke")
+        self.inner.invoke(spec, request).await
     }
 
-    /// Stops every instance of the function `name`'s versions in `account`/`region` whose
-    /// qualified ARN starts with `arn_prefix` (on update or delete).
+    /// Stops every instance whose qualified ARN starts with `arn_prefix` (on update or
+    /// delete): idle ones at once, busy ones when their invocation ends (as Lambda lets
+    /// in-flight invocations finish). Pass `<function arn>:` for all versions of a function.
     pub fn retire(&self, arn_prefix: &str) {
-        let _ = arn_prefix;
-        unimplemented!("runtime: retire")
+        self.inner.retire(arn_prefix);
     }
 
-    /// Pool counters of the version `arn`.
+    /// Pool counters of the version `arn` (zeros for an unknown ARN).
     pub fn stats(&self, arn: &str) -> PoolStats {
-        let _ = arn;
-        unimplemented!("runtime: stats")
+        self.inner.stats(arn)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The Lambda engine spawns invocations onto tasks: the future must be `Send`.
+    #[test]
+    fn invoke_future_is_send() {
+        fn assert_send<T: Send>(_: &T) {}
+        #[allow(dead_code)]
+        async fn check(rt: Runtime, spec: FunctionSpec) {
+            let fut = rt.invoke(&spec, InvokeRequest::default());
+            assert_send(&fut);
+            let _ = fut.await;
+        }
     }
 }

@@ -197,6 +197,7 @@ impl Server {
         ));
         let events = ponte_events::Events::open(store.clone(), clock.clone(), outbox.clone())
             .map_err(|e| service("events")(&e))?;
+        events.start_background(shutdown_rx.clone());
         outbox.start(shutdown_rx);
         let app = Arc::new(App {
             sqs,

@@ -53,6 +53,9 @@ pub(crate) struct Resolved {
     /// The qualifier the caller used (`$LATEST`, a version, an alias): its event invoke config
     /// applies to async invocations.
     pub invoked: String,
+    /// The ARN the caller invoked: unqualified, or qualified with its version or alias (what
+    /// the function sees as `invoked_function_arn`).
+    pub invoked_arn: String,
     /// The version that runs.
     pub version: String,
     pub config: Config,
@@ -201,6 +204,10 @@ impl Lambda {
             .clone();
         Ok(Resolved {
             key: (account.to_owned(), region.to_owned(), name.to_owned()),
+            invoked_arn: match qualifier {
+                Some(q) => format!("{arn}:{q}"),
+                None => arn.clone(),
+            },
             arn,
             invoked: invoked.clone(),
             version,
@@ -285,6 +292,7 @@ impl Lambda {
             client_context,
             cognito_identity: None,
             want_log_tail: want_tail,
+            invoked_function_arn: Some(t.invoked_arn.clone()),
         };
         let result = self.inner.deps.runtime.invoke(&spec, req).await;
         drop(permit);

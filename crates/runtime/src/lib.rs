@@ -100,6 +100,9 @@ pub struct InvokeRequest {
     pub cognito_identity: Option<String>,
     /// Keep the log tail (`X-Amz-Log-Type: Tail`).
     pub want_log_tail: bool,
+    /// `Lambda-Runtime-Invoked-Function-Arn`: the ARN the caller used (unqualified, version or
+    /// alias); `None` = the version's ARN.
+    pub invoked_function_arn: Option<String>,
 }
 
 /// How an invocation ended when the function did not succeed.

@@ -423,7 +423,10 @@ impl Inner {
             request_id: id.to_string(),
             payload: Bytes::from(request.payload.clone()),
             deadline_ms: now.saturating_add(spec.timeout.as_millis() as u64),
-            function_arn: spec.arn.clone(),
+            function_arn: request
+                .invoked_function_arn
+                .clone()
+                .unwrap_or_else(|| spec.arn.clone()),
             trace_header: request.trace_header.clone(),
             client_context: request.client_context.clone(),
             cognito_identity: request.cognito_identity.clone(),

@@ -193,3 +193,47 @@ fn pattern_set_agrees_with_single_patterns() {
         );
     }
 }
+
+/// A bulky value no pattern references: strings holding brackets, quotes and backslashes, nested
+/// arrays and objects, GeoJSON-like coordinates, padded by `pad` bytes so that every construct
+/// meets the skipper's 64-byte block boundaries at some offset.
+fn unreferenced_value(pad: usize) -> String {
+    let filler = "p".repeat(pad);
+    format!(
+        r#"{{"s": "{filler}]}}\"{{[\\", "t": "\\\\", "u": "\\\\\"]", "e": "", "a": [[1, -2.5e3, true, null],
+        [{{"x": -122.42, "y": 37.72, "z": 0}}, {{"x": "}}", "y": "{{{{", "z": [[]]}}], {{}}, []],
+        "o": {{"k": {{"k": {{"k": ["]", "[", "\\u005d"]}}}}}}, "end": "{filler}\\"}}"#
+    )
+}
+
+/// Unreferenced subtrees are skipped, not parsed: adding one before or after the fields of every
+/// vector's event must not change any result.
+#[test]
+fn unreferenced_subtrees_do_not_change_results() {
+    for (n, v) in lines("vectors.jsonl").iter().enumerate() {
+        let scope = v["scope"].as_str().unwrap_or("eventbridge");
+        if scope == "sns-attributes" || v.get("event_raw").is_some() {
+            continue;
+        }
+        let pattern = compile(scope, &pattern_text(v)).expect("valid vector pattern");
+        let event = event_text(v);
+        let Some(inner) = event.strip_prefix('{').and_then(|e| e.strip_suffix('}')) else {
+            continue;
+        };
+        let expected = pattern.matches_json(&event).expect("valid event");
+        let bulk = unreferenced_value(n % 80);
+        serde_json::from_str::<Value>(&bulk).expect("the bulky value is JSON");
+        let sep = if inner.is_empty() { "" } else { ", " };
+        for variant in [
+            format!(r#"{{"zz_unreferenced": {bulk}{sep}{inner}}}"#),
+            format!(r#"{{{inner}{sep}"zz_unreferenced": {bulk}}}"#),
+        ] {
+            assert_eq!(
+                pattern.matches_json(&variant).ok(),
+                Some(expected),
+                "vector {}: {variant}",
+                v["id"]
+            );
+        }
+    }
+}

@@ -145,6 +145,7 @@ pub(crate) fn request(id: &str, payload: &str) -> InvokeRequest {
         client_context: None,
         cognito_identity: None,
         want_log_tail: true,
+        invoked_function_arn: None,
     }
 }
 

@@ -121,33 +121,9 @@ fn print_event(event: &Value) {
     let message = event["message"].as_str().unwrap_or("");
     println!(
         "{} {stream} {}",
-        iso8601(ts),
+        ponte_types::time::iso8601_millis(ts),
         message.trim_end_matches('\n')
     );
-}
-
-/// `2024-01-02T03:04:05.678Z` from epoch milliseconds (civil-from-days, no time crate).
-fn iso8601(ms: u64) -> String {
-    let secs = ms / 1000;
-    let days = (secs / 86_400) as i64;
-    let rem = secs % 86_400;
-    // Howard Hinnant's days → civil date.
-    let z = days + 719_468;
-    let era = z.div_euclid(146_097);
-    let doe = z - era * 146_097;
-    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
-    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-    let mp = (5 * doy + 2) / 153;
-    let d = doy - (153 * mp + 2) / 5 + 1;
-    let m = if mp < 10 { mp + 3 } else { mp - 9 };
-    let y = yoe + era * 400 + i64::from(m <= 2);
-    format!(
-        "{y:04}-{m:02}-{d:02}T{:02}:{:02}:{:02}.{:03}Z",
-        rem / 3600,
-        rem % 3600 / 60,
-        rem % 60,
-        ms % 1000
-    )
 }
 
 #[cfg(test)]
@@ -160,7 +136,5 @@ mod tests {
         assert_eq!(parse_since("2h"), Ok(Duration::from_secs(7200)));
         assert_eq!(parse_since("45"), Ok(Duration::from_secs(45)));
         assert!(parse_since("5y").is_err());
-        assert_eq!(iso8601(0), "1970-01-01T00:00:00.000Z");
-        assert_eq!(iso8601(1_700_000_000_123), "2023-11-14T22:13:20.123Z");
     }
 }

@@ -230,20 +230,15 @@ pub fn lambda_date(ms: Millis) -> String {
 
 /// Epoch ms → (year, month, day, hour, minute, second), UTC.
 pub fn civil(ms: Millis) -> (i64, i64, i64, i64, i64, i64) {
-    let secs = (ms / 1000) as i64;
-    let days = secs.div_euclid(86_400);
-    let rem = secs.rem_euclid(86_400);
-    // Howard Hinnant's days-to-civil algorithm.
-    let z = days + 719_468;
-    let era = z.div_euclid(146_097);
-    let doe = z - era * 146_097;
-    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
-    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-    let mp = (5 * doy + 2) / 153;
-    let d = doy - (153 * mp + 2) / 5 + 1;
-    let m = if mp < 10 { mp + 3 } else { mp - 9 };
-    let y = yoe + era * 400 + i64::from(m <= 2);
-    (y, m, d, rem / 3600, rem % 3600 / 60, rem % 60)
+    let c = ponte_types::time::civil(ms);
+    (
+        c.year,
+        i64::from(c.month),
+        i64::from(c.day),
+        i64::from(c.hour),
+        i64::from(c.minute),
+        i64::from(c.second),
+    )
 }
 
 #[cfg(test)]

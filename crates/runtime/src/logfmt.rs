@@ -17,37 +17,14 @@ pub(crate) const TAIL_BYTES: usize = 4096;
 /// are split, as Lambda's log shipper does.
 pub(crate) const MAX_EVENT_BYTES: usize = 256 * 1024 - 26;
 
-/// Days since 1970-01-01 to (year, month, day); Howard Hinnant's `civil_from_days`.
-fn civil_from_days(days: i64) -> (i64, u32, u32) {
-    let z = days + 719_468;
-    let era = z.div_euclid(146_097);
-    let doe = z.rem_euclid(146_097);
-    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
-    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-    let mp = (5 * doy + 2) / 153;
-    let d = (doy - (153 * mp + 2) / 5 + 1) as u32;
-    let m = if mp < 10 { mp + 3 } else { mp - 9 } as u32;
-    let y = yoe + era * 400 + i64::from(m <= 2);
-    (y, m, d)
-}
-
 /// `2024-05-06T07:08:09.123Z`, the timestamp Lambda puts in front of its own lines.
 pub(crate) fn iso8601(ms: Millis) -> String {
-    let secs = (ms / 1000) as i64;
-    let (y, mo, d) = civil_from_days(secs.div_euclid(86_400));
-    let sod = secs.rem_euclid(86_400);
-    format!(
-        "{y:04}-{mo:02}-{d:02}T{:02}:{:02}:{:02}.{:03}Z",
-        sod / 3600,
-        (sod / 60) % 60,
-        sod % 60,
-        ms % 1000
-    )
+    ponte_types::time::iso8601_millis(ms)
 }
 
 /// `2024/05/06/[$LATEST]0123456789abcdef0123456789abcdef`: one stream per instance.
 pub(crate) fn stream_name(now: Millis, version: &str, hex32: &str) -> String {
-    let (y, m, d) = civil_from_days((now / 1000 / 86_400) as i64);
+    let (y, m, d) = ponte_types::time::civil_from_days((now / 1000 / 86_400) as i64);
     format!("{y:04}/{m:02}/{d:02}/[{version}]{hex32}")
 }
 

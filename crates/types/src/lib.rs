@@ -7,6 +7,7 @@ pub mod arn;
 pub mod clock;
 pub mod context;
 pub mod ids;
+pub mod time;
 pub mod trace;
 
 pub use arn::Arn;

@@ -219,6 +219,11 @@ impl Server {
         })
     }
 
+    /// The engines and options this server runs (for tests and embedding).
+    pub fn app(&self) -> Arc<App> {
+        self.app.clone()
+    }
+
     /// The address actually bound.
     pub fn local_addr(&self) -> std::io::Result<SocketAddr> {
         self.listener.local_addr()

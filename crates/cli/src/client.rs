@@ -161,6 +161,23 @@ impl Conn {
     }
 }
 
+impl Conn {
+    /// `GET path` of one of Ponte's own endpoints (`/_ponte/...`); a non-2xx answer is a
+    /// [`CallError`].
+    pub async fn get_json(&mut self, path: &str) -> anyhow::Result<Value> {
+        let a = self.rest("ponte", "GET", path, &[], Vec::new()).await?;
+        if !(200..300).contains(&a.status) {
+            return Err(CallError {
+                operation: format!("GET {path}"),
+                status: a.status,
+                body: String::from_utf8_lossy(&a.body).into_owned(),
+            }
+            .into());
+        }
+        Ok(serde_json::from_slice(&a.body)?)
+    }
+}
+
 /// `host:port` of an `http://host:port` endpoint.
 pub fn addr_of(endpoint: &str) -> &str {
     endpoint.trim_start_matches("http://").trim_end_matches('/')

@@ -5,6 +5,7 @@ mod bench;
 mod bench_lambda;
 mod client;
 mod logs;
+mod sns;
 
 use std::path::PathBuf;
 
@@ -26,6 +27,9 @@ enum Command {
     Bench(bench::BenchArgs),
     /// Print a function's logs (`/aws/lambda/<name>`), optionally following new ones.
     Logs(logs::LogsArgs),
+    /// SNS helpers: the email / SMS notifications Ponte recorded instead of sending.
+    #[command(subcommand)]
+    Sns(sns::SnsCommand),
 }
 
 #[derive(Debug, clap::Args)]
@@ -129,5 +133,6 @@ fn main() -> anyhow::Result<()> {
         }
         Command::Bench(args) => rt.block_on(bench::run(args)),
         Command::Logs(args) => rt.block_on(logs::run(args)),
+        Command::Sns(command) => rt.block_on(sns::run(command)),
     }
 }

@@ -26,6 +26,9 @@
 //! `<base URL>/_ponte/sns/SimpleNotificationService-<id>.pem`; the server answers it with
 //! [`Sns::signing_cert_pem`].
 //!
+//! HTTPS endpoints are reached over TLS (rustls, `ring`) and their certificates verified, as on
+//! AWS, against the OS root store or, when set, `SSL_CERT_FILE` / `SSL_CERT_DIR` instead.
+//!
 //! # Known divergences from AWS
 //! - Policies (topic `Policy`, AddPermission) are stored and returned, not enforced; KMS
 //!   attributes are recorded, nothing is encrypted; `TracingConfig`, delivery-status logging
@@ -33,7 +36,6 @@
 //! - Email, email-json and SMS are recorded ([`Sns::sent_messages`]), never sent. Application
 //!   (mobile push) and Firehose subscriptions are accepted and confirmed but receive nothing;
 //!   platform applications, SMS sandbox and data-protection operations answer `NotImplemented`.
-//! - HTTPS endpoints cannot be reached (no TLS client): their deliveries fail and are retried.
 //! - Subscriptions across accounts are confirmed at once like same-account ones.
 //! - The HTTP backoff functions (`linear`, `arithmetic`, `geometric`, `exponential`) follow
 //!   their documented shape; AWS's exact delays are not published.

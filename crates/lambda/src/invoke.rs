@@ -301,7 +301,9 @@ impl Lambda {
             // The host cannot run it (no `python3` / `node`, shutting down): Ponte's fault, not
             // the function's, so a service error rather than a function error.
             Err(ponte_runtime::Error::Spawn(msg)) => {
-                return Err(Error::Service(format!("The function could not start: {msg}")));
+                return Err(Error::Service(format!(
+                    "The function could not start: {msg}"
+                )));
             }
             Err(ponte_runtime::Error::UnsupportedRuntime(msg)) => InvokeResult {
                 payload: json!({

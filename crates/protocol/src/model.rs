@@ -23,6 +23,7 @@ use std::sync::OnceLock;
 
 use serde::Deserialize;
 use serde::de::{Deserializer, MapAccess, Visitor};
+use serde_json::Value;
 
 use crate::error::{Error, Result};
 
@@ -689,6 +690,40 @@ impl<'de, T: Deserialize<'de>> Deserialize<'de> for Ordered<T> {
 
         deserializer.deserialize_map(OrderedVisitor(PhantomData))
     }
+}
+
+/// A scalar sent as text (a query parameter, a URI label, a header) in the awsJson form of its
+/// shape: integers, booleans (`true`/`false`, any case) and floats parsed (non-finite floats as
+/// awsJson's `"NaN"` / `"Infinity"` / `"-Infinity"`); strings, blobs (base64 text), timestamps,
+/// big numbers and characters as sent. `Err` names what the text should have been ("an
+/// integer"), for the protocol's own error.
+pub(crate) fn scalar_from_text(kind: &ShapeKind, text: &str) -> Result<Value, &'static str> {
+    Ok(match kind {
+        ShapeKind::Byte => Value::from(text.parse::<i8>().map_err(|_| "a byte")?),
+        ShapeKind::Short => Value::from(text.parse::<i16>().map_err(|_| "a short")?),
+        ShapeKind::Integer => Value::from(text.parse::<i32>().map_err(|_| "an integer")?),
+        ShapeKind::Long => Value::from(text.parse::<i64>().map_err(|_| "a long")?),
+        ShapeKind::Boolean => {
+            if text.eq_ignore_ascii_case("true") {
+                Value::Bool(true)
+            } else if text.eq_ignore_ascii_case("false") {
+                Value::Bool(false)
+            } else {
+                return Err("a boolean");
+            }
+        }
+        ShapeKind::Double | ShapeKind::Float => {
+            let number = text.parse::<f64>().map_err(|_| "a number")?;
+            match serde_json::Number::from_f64(number) {
+                Some(n) => Value::Number(n),
+                // awsJson sends the non-finite values as these strings.
+                None if number.is_nan() => Value::from("NaN"),
+                None if number > 0.0 => Value::from("Infinity"),
+                None => Value::from("-Infinity"),
+            }
+        }
+        _ => Value::from(text),
+    })
 }
 
 #[cfg(test)]

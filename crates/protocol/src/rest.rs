@@ -690,37 +690,11 @@ impl Decoder<'_> {
     ) -> Result<Value, RestDecodeError> {
         let invalid = |expected| self.invalid(place, name, text, expected);
         Ok(match &shape.kind {
-            ShapeKind::Byte => Value::from(text.parse::<i8>().map_err(|_| invalid("a byte"))?),
-            ShapeKind::Short => Value::from(text.parse::<i16>().map_err(|_| invalid("a short"))?),
-            ShapeKind::Integer => {
-                Value::from(text.parse::<i32>().map_err(|_| invalid("an integer"))?)
-            }
-            ShapeKind::Long => Value::from(text.parse::<i64>().map_err(|_| invalid("a long"))?),
-            ShapeKind::Boolean => {
-                if text.eq_ignore_ascii_case("true") {
-                    Value::Bool(true)
-                } else if text.eq_ignore_ascii_case("false") {
-                    Value::Bool(false)
-                } else {
-                    return Err(invalid("a boolean"));
-                }
-            }
-            ShapeKind::Double | ShapeKind::Float => {
-                let number = text.parse::<f64>().map_err(|_| invalid("a number"))?;
-                match serde_json::Number::from_f64(number) {
-                    Some(n) => Value::Number(n),
-                    // awsJson sends the non-finite values as these strings.
-                    None if number.is_nan() => Value::from("NaN"),
-                    None if number > 0.0 => Value::from("Infinity"),
-                    None => Value::from("-Infinity"),
-                }
-            }
             ShapeKind::Timestamp => match r.timestamp_format(shape) {
                 Some(format) if !format.eq_ignore_ascii_case("unixTimestamp") => Value::from(text),
                 _ => epoch_value(parse_timestamp(text).ok_or_else(|| invalid("a timestamp"))?),
             },
-            // Strings, blobs (base64 text), big numbers and characters as sent.
-            _ => Value::from(text),
+            kind => crate::model::scalar_from_text(kind, text).map_err(invalid)?,
         })
     }
 }

@@ -16,6 +16,7 @@
 //! bodies and operation names; nothing here does I/O, and no input makes these functions panic.
 
 pub mod error;
+pub mod input;
 pub mod model;
 pub mod query;
 pub mod rest;

@@ -5,6 +5,7 @@ use std::collections::HashSet;
 
 use serde_json::{Map, Value, json};
 
+use ponte_protocol::input::{self, Expected, InputErrors};
 use ponte_types::RequestContext;
 
 use crate::engine::{MAX_MESSAGE_BYTES, PublishInput, Published, Sns, SubMeta, parse_topic_arn};
@@ -39,7 +40,7 @@ const PAGE: usize = 100;
 
 /// Runs one operation.
 pub async fn call(sns: &Sns, ctx: &RequestContext, op: &str, input: &Value) -> Result<Value> {
-    let i = Input(input);
+    let i = Input::of(input);
     match op {
         "CreateTopic" => {
             let name = i.req_str("Name")?;
@@ -334,7 +335,7 @@ async fn publish_batch(sns: &Sns, ctx: &RequestContext, i: &Input<'_>) -> Result
     let mut total = 0usize;
     let mut parsed = Vec::with_capacity(entries.len());
     for (pos, (entry, id)) in entries.iter().zip(ids).enumerate() {
-        let e = Input(entry);
+        let e = Input::of(entry);
         let message = e.opt_str("Message")?.unwrap_or_default();
         // Attribute problems fail the whole call, as on AWS; the rest fail only their entry.
         attributes::parse(e.get("MessageAttributes"), Some(pos + 1))?;
@@ -408,65 +409,38 @@ fn with_token(mut v: Value, next: Option<String>) -> Value {
     v
 }
 
-struct Input<'a>(&'a Value);
+/// SNS's wording of input errors: `Invalid parameter: <member>`.
+struct SnsWords;
 
-impl Input<'_> {
-    fn get(&self, k: &str) -> Option<&Value> {
-        self.0.get(k).filter(|v| !v.is_null())
+impl InputErrors for SnsWords {
+    type Error = Error;
+    // SNS reads a null attribute value as empty.
+    const NULL_IN_MAP_IS_EMPTY: bool = true;
+
+    fn missing(k: &str) -> Error {
+        invalid(format!("{k} Reason: no value for required parameter"))
     }
 
-    fn opt_str(&self, k: &str) -> Result<Option<String>> {
-        match self.get(k) {
-            None => Ok(None),
-            Some(Value::String(s)) => Ok(Some(s.clone())),
-            Some(Value::Number(n)) => Ok(Some(n.to_string())),
-            Some(Value::Bool(b)) => Ok(Some(b.to_string())),
-            Some(_) => Err(invalid(k)),
-        }
+    fn wrong(k: &str, _shown: &str, _expected: Expected) -> Error {
+        invalid(k)
     }
+}
 
-    fn req_str(&self, k: &str) -> Result<String> {
-        self.opt_str(k)?
-            .ok_or_else(|| invalid(format!("{k} Reason: no value for required parameter")))
+/// Typed access to an operation's input with SNS's error messages; tags on top of the shared
+/// readers.
+struct Input<'a>(input::Input<'a, SnsWords>);
+
+impl<'a> std::ops::Deref for Input<'a> {
+    type Target = input::Input<'a, SnsWords>;
+
+    fn deref(&self) -> &Self::Target {
+        &self.0
     }
+}
 
-    fn opt_bool(&self, k: &str) -> Result<Option<bool>> {
-        match self.get(k) {
-            None => Ok(None),
-            Some(Value::Bool(b)) => Ok(Some(*b)),
-            Some(Value::String(s)) if s.eq_ignore_ascii_case("true") => Ok(Some(true)),
-            Some(Value::String(s)) if s.eq_ignore_ascii_case("false") => Ok(Some(false)),
-            Some(_) => Err(invalid(k)),
-        }
-    }
-
-    fn str_list(&self, k: &str) -> Result<Vec<String>> {
-        match self.get(k) {
-            None => Ok(Vec::new()),
-            Some(Value::Array(a)) => a
-                .iter()
-                .map(|v| v.as_str().map(str::to_owned).ok_or_else(|| invalid(k)))
-                .collect(),
-            Some(_) => Err(invalid(k)),
-        }
-    }
-
-    /// A string map in request order (AWS validates attributes in the order given).
-    fn str_map(&self, k: &str) -> Result<Vec<(String, String)>> {
-        match self.get(k) {
-            None => Ok(Vec::new()),
-            Some(Value::Object(m)) => m
-                .iter()
-                .map(|(key, v)| match v {
-                    Value::String(s) => Ok((key.clone(), s.clone())),
-                    Value::Number(n) => Ok((key.clone(), n.to_string())),
-                    Value::Bool(b) => Ok((key.clone(), b.to_string())),
-                    Value::Null => Ok((key.clone(), String::new())),
-                    _ => Err(invalid(k)),
-                })
-                .collect(),
-            Some(_) => Err(invalid(k)),
-        }
+impl<'a> Input<'a> {
+    fn of(value: &'a Value) -> Self {
+        Input(input::Input::new(value))
     }
 
     /// `[{Key, Value}]`.

@@ -6,6 +6,7 @@ use std::collections::HashSet;
 
 use serde_json::{Map, Value, json};
 
+use ponte_protocol::input::{self, Expected, InputErrors};
 use ponte_types::RequestContext;
 
 use crate::engine::{ReceiveInput, Received, SendInput, SendOutput, Sqs};
@@ -41,7 +42,7 @@ pub const OPERATIONS: &[&str] = &[
 
 /// Runs one operation.
 pub async fn call(sqs: &Sqs, ctx: &RequestContext, op: &str, input: &Value) -> Result<Value> {
-    let i = Input(input);
+    let i = Input::of(input);
     match op {
         "CreateQueue" => {
             let name = i.req_str("QueueName")?;
@@ -129,7 +130,7 @@ pub async fn call(sqs: &Sqs, ctx: &RequestContext, op: &str, input: &Value) -> R
             let url = i.req_str("QueueUrl")?;
             let entries = batch_entries(&i, "SendMessageBatchRequestEntry")?;
             let inputs: Vec<Result<SendInput>> =
-                entries.iter().map(|e| send_input(&Input(e))).collect();
+                entries.iter().map(|e| send_input(&Input::of(e))).collect();
             let total: usize = inputs
                 .iter()
                 .zip(&entries)
@@ -166,7 +167,7 @@ pub async fn call(sqs: &Sqs, ctx: &RequestContext, op: &str, input: &Value) -> R
             let handles: Vec<String> = entries
                 .iter()
                 .map(|e| {
-                    Input(e)
+                    Input::of(e)
                         .opt_str("ReceiptHandle")
                         .ok()
                         .flatten()
@@ -193,7 +194,7 @@ pub async fn call(sqs: &Sqs, ctx: &RequestContext, op: &str, input: &Value) -> R
             // Entries whose own parameters are bad fail alone; the rest go to the engine.
             let mut parsed: Vec<Result<(String, u32)>> = Vec::new();
             for e in &entries {
-                let e = Input(e);
+                let e = Input::of(e);
                 parsed.push(
                     e.req_str("ReceiptHandle")
                         .and_then(|h| visibility(&e).map(|t| (h, t))),
@@ -571,75 +572,43 @@ fn decode_token(t: &str) -> Result<usize> {
         .ok_or_else(|| Error::InvalidParameterValue("Invalid NextToken value.".into()))
 }
 
-/// Typed access to an operation's JSON input with SQS's error messages.
-struct Input<'a>(&'a Value);
+/// SQS's wording of input errors.
+struct SqsWords;
 
-impl Input<'_> {
-    fn get(&self, k: &str) -> Option<&Value> {
-        self.0.get(k).filter(|v| !v.is_null())
+impl InputErrors for SqsWords {
+    type Error = Error;
+
+    fn missing(k: &str) -> Error {
+        Error::MissingParameter(format!("The request must contain the parameter {k}."))
     }
 
-    fn opt_str(&self, k: &str) -> Result<Option<String>> {
-        match self.get(k) {
-            None => Ok(None),
-            Some(Value::String(s)) => Ok(Some(s.clone())),
-            Some(Value::Number(n)) => Ok(Some(n.to_string())),
-            Some(Value::Bool(b)) => Ok(Some(b.to_string())),
-            Some(v) => Err(invalid_parameter(k, v, "Must be a string.")),
-        }
+    fn wrong(k: &str, shown: &str, expected: Expected) -> Error {
+        let reason = match expected {
+            Expected::String => "Must be a string.",
+            Expected::Integer => "Must be an integer.",
+            Expected::Boolean => "Must be a boolean.",
+            Expected::StringList => "Must be a list of strings.",
+            Expected::StringMap => "Must be a map of strings.",
+        };
+        invalid_parameter(k, shown, reason)
     }
+}
 
-    fn req_str(&self, k: &str) -> Result<String> {
-        self.opt_str(k)?.ok_or_else(|| {
-            Error::MissingParameter(format!("The request must contain the parameter {k}."))
-        })
+/// Typed access to an operation's JSON input with SQS's error messages; SQS's message
+/// attributes on top of the shared readers.
+struct Input<'a>(input::Input<'a, SqsWords>);
+
+impl<'a> std::ops::Deref for Input<'a> {
+    type Target = input::Input<'a, SqsWords>;
+
+    fn deref(&self) -> &Self::Target {
+        &self.0
     }
+}
 
-    fn opt_int(&self, k: &str) -> Result<Option<i64>> {
-        match self.get(k) {
-            None => Ok(None),
-            Some(Value::Number(n)) => n
-                .as_i64()
-                .map(Some)
-                .ok_or_else(|| invalid_parameter(k, n, "Must be an integer.")),
-            Some(Value::String(s)) => s
-                .trim()
-                .parse::<i64>()
-                .map(Some)
-                .map_err(|_| invalid_parameter(k, s, "Must be an integer.")),
-            Some(v) => Err(invalid_parameter(k, v, "Must be an integer.")),
-        }
-    }
-
-    fn str_list(&self, k: &str) -> Result<Vec<String>> {
-        match self.get(k) {
-            None => Ok(Vec::new()),
-            Some(Value::Array(a)) => a
-                .iter()
-                .map(|v| match v {
-                    Value::String(s) => Ok(s.clone()),
-                    other => Err(invalid_parameter(k, other, "Must be a list of strings.")),
-                })
-                .collect(),
-            Some(v) => Err(invalid_parameter(k, v, "Must be a list of strings.")),
-        }
-    }
-
-    /// A string map in request order (AWS validates attributes in the order given).
-    fn str_map(&self, k: &str) -> Result<Vec<(String, String)>> {
-        match self.get(k) {
-            None => Ok(Vec::new()),
-            Some(Value::Object(m)) => m
-                .iter()
-                .map(|(key, v)| match v {
-                    Value::String(s) => Ok((key.clone(), s.clone())),
-                    Value::Number(n) => Ok((key.clone(), n.to_string())),
-                    Value::Bool(b) => Ok((key.clone(), b.to_string())),
-                    other => Err(invalid_parameter(k, other, "Must be a map of strings.")),
-                })
-                .collect(),
-            Some(v) => Err(invalid_parameter(k, v, "Must be a map of strings.")),
-        }
+impl<'a> Input<'a> {
+    fn of(value: &'a Value) -> Self {
+        Input(input::Input::new(value))
     }
 
     fn attributes(&self, k: &str) -> Result<Attributes> {
